@@ -42,7 +42,8 @@ check: $(STAMP)
 	$(VENV)/bin/labkit check
 
 data: $(STAMP)
-	$(VENV)/bin/labkit generate --out $(DATA) --if-missing
+	$(VENV)/bin/labkit generate --out $(DATA) --files 6 --lines 300000 --format mixed \
+		--bad-rate 0.005 --crlf-rate 0.001 --if-missing
 
 lab: $(STAMP) data
 	$(VENV)/bin/labkit check
