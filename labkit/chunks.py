@@ -68,7 +68,12 @@ class LineChunker:
 
     @property
     def pending(self) -> int:
-        """Bytes held back: the unfinished last line."""
+        """Bytes held back: the unfinished last line (an over-long one counted in full)."""
+        return len(self._buf) + (self._skipped if self._skipping else 0)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held in memory (an over-long line keeps only its first ``max_line + 1``)."""
         return len(self._buf)
 
     def _emit(self, data: bytes, end: int, lines: int, partial: bool = False) -> Chunk:

@@ -36,7 +36,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -561,7 +561,11 @@ class Pipeline:
             queues={
                 ch.name: ch.statistics() for ch in (self.read_ch, self.inflight_ch, self.write_ch)
             },
-            settings={k: v for k, v in asdict(self.config).items() if k not in ("paths", "sources")}
+            settings={
+                f.name: getattr(self.config, f.name)
+                for f in fields(self.config)
+                if f.name not in ("paths", "sources")
+            }
             | {"output": self.config.resolved_output(), "db": str(self.config.db)},
             metrics=self.recorder.dataframe() if self.recorder else None,
         )

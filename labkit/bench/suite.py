@@ -164,7 +164,8 @@ def format_table(f: dict) -> str:
         ("peak RSS", f"{f['peak_rss_mb']} MB"),
     ]
     if "rss_growth" in f:
-        rows.append(("peak RSS, 4x data", f"{f['peak_rss_mb_4x']} MB ({f['rss_growth']}x)"))
+        scaled = next(k for k in f if k.startswith("peak_rss_mb_") and k.endswith("x"))
+        rows.append((f"peak RSS, {scaled[12:]} data", f"{f[scaled]} MB ({f['rss_growth']}x)"))
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
 

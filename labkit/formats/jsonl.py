@@ -42,7 +42,10 @@ def parse(line: bytes, *, max_line: int = MAX_LINE_BYTES) -> Row | Reject:
     # JSON allows CR/LF as white space and DEL inside strings: both make the line ``binary``.
     if end != len(text) or type(obj) is not dict or "\r" in text or "\n" in text or "\x7f" in text:
         return _slow(line)
-    return _row(obj)
+    try:
+        return _row(obj)
+    except RecursionError:  # re-encoding a deeply nested value as a text field
+        return Reject("malformed", "JSON nested too deeply")
 
 
 def _slow(line: bytes) -> Row | Reject:
@@ -54,12 +57,15 @@ def _slow(line: bytes) -> Row | Reject:
     except json.JSONDecodeError as exc:
         return Reject("malformed", f"invalid JSON: {exc.msg} at column {exc.colno}")
     except RecursionError:
-        return Reject("malformed", "invalid JSON: nested too deeply")
+        return Reject("malformed", "JSON nested too deeply")
     except ValueError as exc:  # e.g. an integer literal with too many digits
         return Reject("malformed", f"invalid JSON: {str(exc)[:60]}")
     if type(obj) is not dict:
         return Reject("malformed", f"JSON {_JSON_TYPES.get(type(obj), 'null')} is not an object")
-    return _row(obj)
+    try:
+        return _row(obj)
+    except RecursionError:
+        return Reject("malformed", "JSON nested too deeply")
 
 
 def _epoch(value: object) -> int | float:

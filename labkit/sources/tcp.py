@@ -53,7 +53,7 @@ class TcpSource:
     client has been connected for ``idle_timeout`` seconds; with neither it serves until
     cancelled. Counters: ``.clients_served`` (disconnected after being served), ``.refused``,
     ``.lines`` (lines emitted), ``.errors`` (connections that ended with an error) and
-    ``.max_pending`` (the most bytes any client's chunker held back: bounded even for a client
+    ``.max_pending`` (the most bytes any client's chunker held in memory: bounded even for a client
     that sends an endless line).
     """
 
@@ -94,13 +94,6 @@ class TcpSource:
         self._closing = False
         self._wake: asyncio.Event | None = None
         self._error: BaseException | None = None
-
-    def __deepcopy__(self, memo: dict) -> TcpSource:
-        """A live server (its socket, clients, events) cannot be copied: a copy is itself.
-
-        ``dataclasses.asdict`` on a ``PipelineConfig`` holding this source deep-copies it.
-        """
-        return self
 
     @property
     def name(self) -> str:
@@ -221,7 +214,7 @@ class TcpSource:
                 for chunk in chunker.feed(data):
                     await ctx.emit(chunk)
                     self.lines += chunk.lines
-                self.max_pending = max(self.max_pending, chunker.pending)
+                self.max_pending = max(self.max_pending, chunker.buffered)
             for chunk in chunker.close(flush=ctx.flush_partial):
                 await ctx.emit(chunk)
                 self.lines += chunk.lines

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labkit.formats import FORMATS, get_parser
+from labkit.formats.classify import classify
 from labkit.records import FIELDS, REASONS, Reject
 
 VALID: dict[str, list[bytes]] = {
@@ -127,3 +128,13 @@ def test_valid_samples_parse(fmt: str) -> None:
         result = get_parser(fmt)(line)
         assert type(result) is tuple, (line, result)
         check_result(result, line, 16 * 1024)
+
+
+@settings(max_examples=300, deadline=None)
+@given(line=st.binary(max_size=100), max_line=st.sampled_from([None, 50]))
+def test_classify_follows_the_reason_order(line: bytes, max_line: int | None) -> None:
+    result = classify(line, "custom detail", max_line=max_line)
+    expected = expected_reason(line, 1 << 30 if max_line is None else max_line)
+    assert result.reason == (expected or "malformed")
+    if expected is None:
+        assert result.detail == "custom detail"

@@ -155,3 +155,21 @@ def test_day_cache_is_bounded_and_stays_correct() -> None:
 def test_current_utc_year() -> None:
     assert current_utc_year() == datetime.now(UTC).year
     assert current_utc_year() == datetime.now(UTC).year  # cached
+
+
+timestamp_like = st.one_of(
+    st.text(max_size=40),
+    st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9:.,]{0,15}[Zz+\-0-9:]{0,7}", fullmatch=True),
+    st.from_regex(r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9:]{8} ?[+\-Z0-9:]{0,6}", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(timestamp_like)
+def test_converters_only_raise_value_error(text: str) -> None:
+    for convert in (clf_to_epoch, iso_to_epoch, number_to_epoch):
+        try:
+            value = convert(text)
+        except ValueError:
+            continue
+        assert type(value) in (int, float)
