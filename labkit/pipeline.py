@@ -468,7 +468,6 @@ class Pipeline:
         return sum(1 for t in self._writer_tasks if not t.done())
 
     async def _write_loop(self, index: int, writer: BatchWriter) -> None:
-        c = self.counters
         while True:
             if self._active_writers() > self.config.writers and self._is_last_live(index):
                 break  # retire: fewer writers wanted
@@ -477,17 +476,30 @@ class Pipeline:
             except ChannelClosed:
                 break
             await self._turns.wait(batch.source_id, batch.seq)
-            c.write_busy_s += await writer.store(batch)
+            store = asyncio.ensure_future(writer.store(batch))
+            try:
+                busy = await asyncio.shield(store)
+            except asyncio.CancelledError:
+                # Aborting: the transaction in progress still completes (or rolls back); count
+                # it if it committed, so the totals match the database.
+                with contextlib.suppress(Exception):
+                    self._account(batch, await store)
+                raise
+            self._account(batch, busy)
             await self._turns.advance(batch.source_id)
-            sid = batch.source_id
-            c.stored += batch.stored
-            c.rejected += batch.rejected
-            c.batches_stored += 1
-            c.stored_by_source[sid] = c.stored_by_source.get(sid, 0) + batch.stored
-            c.rejected_by_source[sid] = c.rejected_by_source.get(sid, 0) + batch.rejected
-            for reason, n in batch.reasons.items():
-                c.reasons[reason] = c.reasons.get(reason, 0) + n
         await writer.close()
+
+    def _account(self, batch: ParsedBatch, busy: float) -> None:
+        c = self.counters
+        sid = batch.source_id
+        c.write_busy_s += busy
+        c.stored += batch.stored
+        c.rejected += batch.rejected
+        c.batches_stored += 1
+        c.stored_by_source[sid] = c.stored_by_source.get(sid, 0) + batch.stored
+        c.rejected_by_source[sid] = c.rejected_by_source.get(sid, 0) + batch.rejected
+        for reason, n in batch.reasons.items():
+            c.reasons[reason] = c.reasons.get(reason, 0) + n
 
     def _is_last_live(self, index: int) -> bool:
         live = [i for i, t in enumerate(self._writer_tasks) if not t.done()]
