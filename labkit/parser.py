@@ -15,12 +15,25 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
 
 from labkit.batches import ParsedBatch, batch_from_rows
 from labkit.formats import get_parser
 from labkit.records import MAX_LINE_BYTES, Reject
 
-__all__ = ["BrokenProcessPool", "ParserPool", "parse_chunk", "parse_lines_to_batch"]
+__all__ = [
+    "ENGINES",
+    "BrokenProcessPool",
+    "ParsePool",
+    "ParserPool",
+    "make_pool",
+    "parse_chunk",
+    "parse_lines_to_batch",
+]
+
+#: Where the parse stage runs: ``local`` (this machine's process pool) or ``dask`` (a
+#: ``distributed`` cluster; needs the optional ``dask`` extra).
+ENGINES = ("local", "dask")
 
 
 def parse_lines_to_batch(
@@ -146,3 +159,38 @@ class ParserPool:
             if p.is_alive():
                 p.kill()
                 p.join(1.0)
+
+
+class ParsePool(Protocol):
+    """What the pipeline needs from a parse engine (``ParserPool`` and the Dask engine)."""
+
+    max_workers: int
+
+    def submit(self, fn, /, *args) -> Future: ...
+
+    def pids(self) -> list[int]: ...
+
+    def rebuild(self) -> None: ...
+
+    def shutdown(self, deadline: float = 2.0) -> None: ...
+
+
+def make_pool(
+    engine: str,
+    max_workers: int,
+    start_method: str | None = None,
+    scheduler: str | None = None,
+) -> ParsePool:
+    """The parse engine: ``local`` process pool, or ``dask`` (``scheduler`` address or a
+    ``LocalCluster`` when None). Raises ``ImportError`` naming the extra when Dask is missing."""
+    if engine == "local":
+        return ParserPool(max_workers, start_method)
+    if engine == "dask":
+        try:
+            from labkit.engines.dask import DaskParserPool
+        except ImportError as exc:
+            raise ImportError(
+                f"the dask engine needs the optional 'dask' extra: pip install -e '.[dask]' ({exc})"
+            ) from exc
+        return DaskParserPool(max_workers, scheduler=scheduler)
+    raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")

@@ -44,7 +44,7 @@ from labkit.batches import OUTPUTS, ParsedBatch
 from labkit.channels import Channel, ChannelClosed, ChannelStatistics, Limiter
 from labkit.chunks import Chunk
 from labkit.metrics import Counters, MetricsRecorder, Sample
-from labkit.parser import ParserPool, parse_chunk
+from labkit.parser import ENGINES, ParsePool, make_pool, parse_chunk
 from labkit.records import MAX_LINE_BYTES
 from labkit.sources import FileSource, ReadContext, Source
 from labkit.storage import SourceState, connect, register_source, source_totals
@@ -86,6 +86,8 @@ class PipelineConfig:
     max_line: int = MAX_LINE_BYTES
     flush_partial: bool = True
     start_method: str = "spawn"
+    engine: str = "local"
+    scheduler: str | None = None
     metrics_interval: float = 0.25
     writer_latency_s: float = 0.0
     stop_deadline: float = 2.0
@@ -98,6 +100,10 @@ class PipelineConfig:
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a clear message for settings that cannot work."""
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {self.engine!r}")
+        if self.scheduler and self.engine != "dask":
+            raise ValueError("a scheduler address needs engine='dask'")
         if self.writer not in WRITERS:
             raise ValueError(f"writer must be one of {WRITERS}, not {self.writer!r}")
         if self.resolved_output() not in OUTPUTS:
@@ -192,7 +198,7 @@ class Pipeline:
         self._starting: set[asyncio.Task] = set()
         self._names: dict[int, str] = {}
         self._bytes_per_line = 200.0
-        self.pool: ParserPool | None = None
+        self.pool: ParsePool | None = None
         self.running = False
 
     # ----- control, from any thread -------------------------------------------------------
@@ -277,7 +283,6 @@ class Pipeline:
         self._setup_conn_lock = asyncio.Lock()
         self._sources_at_start: dict[int, tuple[int, int, int, int]] = {}
         t0 = time.perf_counter()
-        self.pool = ParserPool(cfg.pool_size(), cfg.start_method)
         self.running = True
         sampler = asyncio.create_task(self.recorder.run(), name="labkit-metrics")
         stages: list[asyncio.Task] = []
@@ -285,6 +290,9 @@ class Pipeline:
         cancelled = False
         try:
             await asyncio.to_thread(lambda: connect(cfg.db).close())
+            self.pool = await asyncio.to_thread(
+                make_pool, cfg.engine, cfg.pool_size(), cfg.start_method, cfg.scheduler
+            )
             for _ in range(cfg.writers):
                 await self._start_writer()
             stages = [

@@ -11,6 +11,7 @@ import json
 import sys
 
 from labkit.batches import OUTPUTS
+from labkit.parser import ENGINES
 from labkit.pipeline import PipelineConfig, PipelineResult, run_pipeline_sync
 from labkit.system import usable_cpu_count
 from labkit.writer import WRITERS
@@ -37,6 +38,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--batch", type=int, default=5000, help="lines per batch (default 5000)")
     p.add_argument("--writer", default="thread", choices=WRITERS)
     p.add_argument("--output", default="auto", choices=["auto", *OUTPUTS])
+    p.add_argument(
+        "--engine", default="local", choices=ENGINES, help="where parsing runs (default local)"
+    )
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(_run=run)
@@ -54,6 +59,8 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         batch_lines=args.batch,
         writer=args.writer,
         output=args.output,
+        engine=args.engine,
+        scheduler=args.scheduler,
     )
 
 
