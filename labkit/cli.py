@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("labkit.generate", "write synthetic log files and their manifest"),
     "run": ("labkit.runcli", "ingest log files into SQLite with the concurrent pipeline"),
     "bench": ("labkit.bench.suite", "measure the pipeline against its baselines"),
+    "sweep": ("labkit.sweepcli", "run worker-count experiments"),
 }
 
 
