@@ -31,6 +31,9 @@ class Counters:
     batches_stored: int = 0
     parse_busy_s: float = 0.0
     write_busy_s: float = 0.0
+    parse_failures: int = 0
+    pool_rebuilds: int = 0
+    poisoned_batches: int = 0
     read_by_source: dict[int, int] = field(default_factory=dict)
     stored_by_source: dict[int, int] = field(default_factory=dict)
     rejected_by_source: dict[int, int] = field(default_factory=dict)

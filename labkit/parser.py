@@ -26,9 +26,11 @@ __all__ = [
     "BrokenProcessPool",
     "ParsePool",
     "ParserPool",
+    "describe_error",
     "make_pool",
     "parse_chunk",
     "parse_lines_to_batch",
+    "poison_batch",
 ]
 
 #: Where the parse stage runs: ``local`` (this machine's process pool) or ``dask`` (a
@@ -88,6 +90,45 @@ def parse_chunk(
     return batch
 
 
+def poison_batch(
+    source_id: int,
+    seq: int,
+    start: int,
+    end: int,
+    data: bytes,
+    detail: str,
+    output: str = "sqlite",
+    max_line: int = MAX_LINE_BYTES,
+) -> ParsedBatch:
+    """Every line of a chunk that kept crashing its worker, rejected as ``poison``.
+
+    Runs in the parent (no parsing, so it cannot crash the same way); the raw lines are kept in
+    ``rejects`` so nothing is lost and the chunk can be replayed once the bug is fixed.
+    """
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    rejects = []
+    offset = start
+    for line in lines:
+        rejects.append((offset, "poison", detail, line[: max_line + 1]))
+        offset += len(line) + 1
+    return batch_from_rows(source_id, seq, start, end, [], rejects, output)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for people: the error and, for a worker exception, the worker's own last
+    traceback line (``concurrent.futures`` attaches it as ``__cause__``)."""
+    text = f"{type(exc).__name__}: {exc}"
+    cause = exc.__cause__
+    if cause is not None and type(cause).__name__ == "_RemoteTraceback":
+        frames = [ln.strip() for ln in str(cause).strip().splitlines() if ln.strip()]
+        where = next((ln for ln in reversed(frames) if ln.startswith("File ")), "")
+        if where:
+            text += f" (in the worker: {where})"
+    return text
+
+
 def _worker_init(parent_pid: int) -> None:
     """Runs in each worker: ignore SIGINT and exit if the parent process goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -114,7 +155,7 @@ class ParserPool:
         self.start_method = start_method or mp.get_start_method()
         self._ctx = mp.get_context(self.start_method)
         self._executor: ProcessPoolExecutor | None = None
-        self.rebuilds = 0
+        self.generation = 0  # bumped by rebuild(): tells a stale failure from a fresh one
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._executor is None:
@@ -137,9 +178,9 @@ class ParserPool:
         return [p.pid for p in list(procs.values()) if p.is_alive()]
 
     def rebuild(self) -> None:
-        """Replace a broken pool with a fresh one (its workers are terminated first)."""
+        """Replace a broken pool with a fresh one (its workers are terminated first). Blocks."""
         self.shutdown(deadline=0.5)
-        self.rebuilds += 1
+        self.generation += 1
 
     def shutdown(self, deadline: float = 2.0) -> None:
         """Stop every worker within about ``deadline`` seconds. Blocks; safe to call twice."""
@@ -169,6 +210,8 @@ class ParsePool(Protocol):
     def submit(self, fn, /, *args) -> Future: ...
 
     def pids(self) -> list[int]: ...
+
+    generation: int
 
     def rebuild(self) -> None: ...
 

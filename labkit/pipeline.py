@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +45,15 @@ from labkit.batches import OUTPUTS, ParsedBatch
 from labkit.channels import Channel, ChannelClosed, ChannelStatistics, Limiter
 from labkit.chunks import Chunk
 from labkit.metrics import Counters, MetricsRecorder, Sample
-from labkit.parser import ENGINES, ParsePool, make_pool, parse_chunk
+from labkit.parser import (
+    ENGINES,
+    BrokenProcessPool,
+    ParsePool,
+    describe_error,
+    make_pool,
+    parse_chunk,
+    poison_batch,
+)
 from labkit.records import MAX_LINE_BYTES
 from labkit.sources import FileSource, ReadContext, Source
 from labkit.storage import SourceState, connect, register_source, source_totals
@@ -57,6 +66,7 @@ __all__ = [
     "Pipeline",
     "PipelineConfig",
     "PipelineResult",
+    "WriterError",
     "run_pipeline",
     "run_pipeline_sync",
 ]
@@ -64,6 +74,11 @@ __all__ = [
 
 class AccountingError(RuntimeError):
     """Lines read differ from stored + rejected for some source: lines went missing."""
+
+
+class WriterError(RuntimeError):
+    """The database refused a batch (read-only, disk full, ...): the run stopped; nothing of that
+    batch was stored, and a later run resumes from the last committed batch."""
 
 
 @dataclass
@@ -91,6 +106,8 @@ class PipelineConfig:
     metrics_interval: float = 0.25
     writer_latency_s: float = 0.0
     stop_deadline: float = 2.0
+    parse_fn: Callable[..., ParsedBatch] = parse_chunk
+    max_attempts: int = 3
 
     def resolved_output(self) -> str:
         """``output`` with ``"auto"`` resolved: SQLite bytes for threads, rows for aiosqlite."""
@@ -110,7 +127,7 @@ class PipelineConfig:
             raise ValueError(f"output must be 'auto' or one of {OUTPUTS}, not {self.output!r}")
         if self.writer == "aiosqlite" and self.resolved_output() != "rows":
             raise ValueError("the aiosqlite writer stores output='rows' batches only")
-        for name in ("readers", "parsers", "writers", "batch_lines", "queue_size"):
+        for name in ("readers", "parsers", "writers", "batch_lines", "queue_size", "max_attempts"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if not self.paths and not self.sources:
@@ -272,8 +289,11 @@ class Pipeline:
         self._read_limit = Limiter(cfg.readers)
         self._parse_limit = Limiter(cfg.parsers)
         self._turns = _Turns()
+        self._output = cfg.resolved_output()
+        self._dispatch_ok = asyncio.Event()
+        self._dispatch_ok.set()
         self.read_ch: Channel[Chunk] = Channel(cfg.queue_size, "read")
-        self.inflight_ch: Channel[tuple[Chunk, asyncio.Future]] = Channel(
+        self.inflight_ch: Channel[tuple[Chunk, asyncio.Future, int]] = Channel(
             cfg.pool_size() + 1, "in_flight"
         )
         self.write_ch: Channel[ParsedBatch] = Channel(cfg.queue_size, "write")
@@ -330,10 +350,9 @@ class Pipeline:
         if cancelled:
             raise asyncio.CancelledError
         seconds = time.perf_counter() - t0
-        result = await asyncio.to_thread(self._result, seconds, stopped)
         if error is not None:
             raise error
-        return result
+        return await asyncio.to_thread(self._result, seconds, stopped)
 
     async def _shutdown(self, stages: list[asyncio.Task], sampler: asyncio.Task) -> None:
         """Cancel every stage, let writer threads finish their transaction, stop the pool."""
@@ -341,7 +360,7 @@ class Pipeline:
             t.cancel()
         await asyncio.gather(*stages, *self._writer_tasks, return_exceptions=True)
         while len(self.inflight_ch):  # parse results nobody will collect
-            _chunk, fut = await self.inflight_ch.receive()
+            _chunk, fut, _generation = await self.inflight_ch.receive()
             fut.cancel()
             if fut.done() and not fut.cancelled():
                 fut.exception()  # retrieved: no "never retrieved" warning
@@ -365,13 +384,19 @@ class Pipeline:
         def work() -> tuple[SourceState, tuple]:
             conn = connect(self.config.db)
             try:
-                state = register_source(conn, name, kind, fmt, identity)
+                state = register_source(conn, name, kind, fmt, identity, exclude=self._names)
                 return state, source_totals(conn)[state.id]
             finally:
                 conn.close()
 
         async with self._setup_conn_lock:
-            state, totals = await asyncio.to_thread(work)
+            try:
+                state, totals = await asyncio.to_thread(work)
+            except sqlite3.Error as exc:
+                raise WriterError(
+                    f"could not register {name} in {self.config.db}: {exc}. Nothing was "
+                    "stored for it; fix the cause and run again to resume."
+                ) from exc
         self._sources_at_start[state.id] = totals
         self._names[state.id] = name
         return state
@@ -412,48 +437,101 @@ class Pipeline:
             async with asyncio.TaskGroup() as tg:
                 for src in sources:
                     tg.create_task(one(src), name=f"labkit-read-{src.name}")
+        except* Exception as group:  # report the first source error itself, not a group
+            raise group.exceptions[0] from None
         finally:
             self.read_ch.close()
 
-    async def _dispatch(self) -> None:
+    def _submit(self, chunk: Chunk) -> asyncio.Future:
+        """Send a chunk to the pool; a broken pool gives an already-failed future."""
         cfg = self.config
-        output = cfg.resolved_output()
         loop = asyncio.get_running_loop()
         try:
+            cfut = self.pool.submit(
+                cfg.parse_fn,
+                chunk.source_id,
+                chunk.seq,
+                chunk.fmt,
+                chunk.start,
+                chunk.end,
+                chunk.data,
+                self._output,
+                cfg.max_line,
+            )
+        except BrokenProcessPool as exc:
+            fut = loop.create_future()
+            fut.set_exception(exc)
+            return fut
+        return asyncio.wrap_future(cfut, loop=loop)
+
+    async def _dispatch(self) -> None:
+        try:
             async for chunk in self.read_ch:
-                await self._parse_limit.acquire()
-                try:
-                    cfut = self.pool.submit(
-                        parse_chunk,
-                        chunk.source_id,
-                        chunk.seq,
-                        chunk.fmt,
-                        chunk.start,
-                        chunk.end,
-                        chunk.data,
-                        output,
-                        cfg.max_line,
-                    )
-                except BaseException:
+                while True:  # wait while a failed chunk is retried alone, then for a slot
+                    await self._dispatch_ok.wait()
+                    await self._parse_limit.acquire()
+                    if self._dispatch_ok.is_set():
+                        break
                     self._parse_limit.release()
-                    raise
-                fut = asyncio.wrap_future(cfut, loop=loop)
+                generation = getattr(self.pool, "generation", 0)
+                fut = self._submit(chunk)
                 fut.add_done_callback(lambda _f: self._parse_limit.release())
-                await self.inflight_ch.send((chunk, fut))
+                await self.inflight_ch.send((chunk, fut, generation))
         finally:
             self.inflight_ch.close()
 
     async def _collect(self) -> None:
         c = self.counters
         try:
-            async for _chunk, fut in self.inflight_ch:
-                batch: ParsedBatch = await fut
+            async for chunk, fut, generation in self.inflight_ch:
+                batch = await self._parsed(chunk, fut, generation)
                 c.lines_parsed += batch.lines
                 c.batches_parsed += 1
                 c.parse_busy_s += batch.parse_seconds
                 await self.write_ch.send(batch)
         finally:
             self.write_ch.close()
+
+    async def _parsed(self, chunk: Chunk, fut: asyncio.Future, generation: int) -> ParsedBatch:
+        """The chunk's batch. A failed parse (worker crashed or raised) is retried alone, with
+        new chunks held back, after rebuilding a broken pool; after ``max_attempts`` failures
+        the chunk's lines become ``poison`` rejects and the run goes on."""
+        c = self.counters
+        attempt = 1
+        try:
+            while True:
+                try:
+                    batch = await fut
+                    batch.attempts = attempt
+                    return batch
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    self._dispatch_ok.clear()  # isolate the retry before anything else runs
+                    c.parse_failures += 1
+                    pool_generation = getattr(self.pool, "generation", 0)
+                    if isinstance(exc, BrokenProcessPool) and generation == pool_generation:
+                        await asyncio.to_thread(self.pool.rebuild)
+                        c.pool_rebuilds += 1
+                    if attempt >= self.config.max_attempts:
+                        detail = f"failed {attempt} times: {describe_error(exc)}"
+                        c.poisoned_batches += 1
+                        return poison_batch(
+                            chunk.source_id,
+                            chunk.seq,
+                            chunk.start,
+                            chunk.end,
+                            chunk.data,
+                            detail,
+                            self._output,
+                            self.config.max_line,
+                        )
+                    attempt += 1
+                    generation = getattr(self.pool, "generation", 0)
+                    fut = self._submit(chunk)
+        finally:
+            if attempt > 1:
+                self._dispatch_ok.set()
 
     async def _start_writer(self) -> None:
         cfg = self.config
@@ -487,6 +565,13 @@ class Pipeline:
             store = asyncio.ensure_future(writer.store(batch))
             try:
                 busy = await asyncio.shield(store)
+            except Exception as exc:
+                name = self._names.get(batch.source_id, batch.source_id)
+                raise WriterError(
+                    f"{writer.name} could not store batch {batch.seq} of {name} "
+                    f"({batch.lines} lines): {type(exc).__name__}: {exc}. Nothing of this batch "
+                    "was stored; fix the cause and run again to resume."
+                ) from exc
             except asyncio.CancelledError:
                 # Aborting: the transaction in progress still completes (or rolls back); count
                 # it if it committed, so the totals match the database.
@@ -575,7 +660,13 @@ class Pipeline:
             per_source=per_source,
             stages={
                 "read": {"busy_s": self._read_ctx.read_seconds[0] if self._has_ctx() else 0.0},
-                "parse": {"busy_s": c.parse_busy_s, "batches": c.batches_parsed},
+                "parse": {
+                    "busy_s": c.parse_busy_s,
+                    "batches": c.batches_parsed,
+                    "failures": c.parse_failures,
+                    "pool_rebuilds": c.pool_rebuilds,
+                    "poisoned_batches": c.poisoned_batches,
+                },
                 "write": {"busy_s": c.write_busy_s, "batches": c.batches_stored},
             },
             queues={

@@ -42,6 +42,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--engine", default="local", choices=ENGINES, help="where parsing runs (default local)"
     )
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--hold-partial",
+        action="store_true",
+        help="leave an unterminated last line for the next run (files still being written)",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(_run=run)
@@ -60,6 +65,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         writer=args.writer,
         output=args.output,
         engine=args.engine,
+        flush_partial=not args.hold_partial,
         scheduler=args.scheduler,
     )
 

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from labkit.chunks import LineChunker
+from labkit.identity import file_identity
 from labkit.parser import parse_lines_to_batch
 from labkit.records import MAX_LINE_BYTES
 from labkit.sources.files import open_log, sniff_format
-from labkit.storage import connect, file_identity, register_source, store_batch
+from labkit.storage import connect, register_source, store_batch
 
 __all__ = ["SequentialResult", "run_sequential"]
 
@@ -39,22 +40,28 @@ def run_sequential(
     batch_lines: int = 5000,
     max_line: int = MAX_LINE_BYTES,
     read_size: int = 1 << 20,
+    flush_partial: bool = True,
 ) -> SequentialResult:
     """Ingest ``paths`` into ``db`` one step after another. Blocks until done.
 
-    Resumes each file at its committed offset, like the pipeline. Ctrl-C stops between
-    transactions: what was committed stays, consistent.
+    Resumes each file at its committed offset, like the pipeline. Without ``flush_partial`` an
+    unterminated last line is left for a later run. Ctrl-C stops between transactions: what was
+    committed stays, consistent.
     """
     t0 = time.perf_counter()
     spent = {"read_s": 0.0, "parse_s": 0.0, "store_s": 0.0}
     totals = {"lines_read": 0, "stored": 0, "rejected": 0}
     reasons: dict[str, int] = {}
     conn = connect(db)
+    claimed: set[int] = set()
     try:
         for path in paths:
             name = str(Path(path).resolve())
-            f = sniff_format(path) if fmt == "auto" else fmt
-            state = register_source(conn, name, "file", f, file_identity(path))
+            f = sniff_format(path, partial_ok=flush_partial) if fmt == "auto" else fmt
+            if f is None:
+                continue  # no complete line yet
+            state = register_source(conn, name, "file", f, file_identity(path), exclude=claimed)
+            claimed.add(state.id)
             with open_log(path) as fh:
                 if state.committed_offset:
                     fh.seek(state.committed_offset)
@@ -66,7 +73,9 @@ def run_sequential(
                     data = fh.read(read_size)
                     spent["read_s"] += time.perf_counter() - t
                     chunker.target_bytes = max(1, int(batch_lines * bytes_per_line))
-                    chunks = list(chunker.feed(data)) if data else list(chunker.close(True))
+                    chunks = (
+                        list(chunker.feed(data)) if data else list(chunker.close(flush_partial))
+                    )
                     for chunk in chunks:
                         seen_bytes += len(chunk.data)
                         seen_lines += chunk.lines

@@ -9,14 +9,15 @@ failing. Every function here blocks on disk I/O and on that lock: call it from a
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from labkit.batches import ParsedBatch
+from labkit.identity import FileIdentity
 from labkit.records import FIELDS
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "advance_params",
     "conflict",
     "connect",
-    "file_identity",
     "insert_rejects_sql",
     "insert_rows_sql",
     "open_readonly",
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS sources (
     dev              INTEGER,
     inode            INTEGER,
     fingerprint      BLOB,
+    fp_len           INTEGER,
     committed_offset INTEGER NOT NULL DEFAULT 0,
     lines            INTEGER NOT NULL DEFAULT 0,
     stored           INTEGER NOT NULL DEFAULT 0,
@@ -117,9 +118,6 @@ def conflict(batch: ParsedBatch) -> CommitConflict:
     )
 
 
-_FINGERPRINT_BYTES = 1024
-
-
 @dataclass(frozen=True, slots=True)
 class SourceState:
     """A registered source: its id and where reading resumes."""
@@ -135,7 +133,8 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int = 30_000) -> sqlite
 
     ``check_same_thread`` stays on: one connection belongs to one thread (the aiosqlite model).
     """
-    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000)
+    uri = str(path).startswith("file:")  # e.g. "file:logs.db?mode=ro"
+    conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_ms / 1000, uri=uri)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -144,15 +143,28 @@ def connect(path: str | os.PathLike, *, busy_timeout_ms: int = 30_000) -> sqlite
     return conn
 
 
-def file_identity(path: str | os.PathLike) -> tuple[int, int, bytes]:
-    """``(device, inode, fingerprint)`` of a file; the fingerprint hashes its first 1 KiB.
-
-    Blocks on a small read.
-    """
-    st = os.stat(path)
-    with open(path, "rb") as fh:
-        head = fh.read(_FINGERPRINT_BYTES)
-    return st.st_dev, st.st_ino, hashlib.blake2b(head, digest_size=16).digest()
+def _match_file(
+    conn: sqlite3.Connection, name: str, ident: FileIdentity, exclude: Collection[int]
+) -> tuple[int, int] | None:
+    """The known source this file continues, as ``(id, committed_offset)``, or None."""
+    best = None
+    for sid, sname, dev, inode, fp, fp_len, committed in conn.execute(
+        "SELECT id, name, dev, inode, fingerprint, fp_len, committed_offset FROM sources "
+        "WHERE kind = 'file' ORDER BY id DESC"
+    ):
+        if sid in exclude or fp is None or fp_len is None or fp_len > len(ident.head):
+            continue
+        same_inode = (dev, inode) == (ident.dev, ident.inode)
+        if fp_len == 0 and not (same_inode and sname == name):
+            continue  # an empty file at first sight: only its own name and inode say it is it
+        if ident.fingerprint(fp_len) != fp:
+            continue  # different content: rotated away, rewritten, or another file
+        if ident.size is not None and ident.size < committed:
+            continue  # shorter than what was stored: truncated, a new stream
+        rank = (same_inode, sname == name)
+        if best is None or rank > best[0]:
+            best = (rank, sid, committed)
+    return None if best is None else (best[1], best[2])
 
 
 def register_source(
@@ -160,34 +172,36 @@ def register_source(
     name: str,
     kind: str,
     fmt: str,
-    identity: tuple[int, int, bytes] | None = None,
+    identity: FileIdentity | None = None,
+    exclude: Collection[int] = (),
 ) -> SourceState:
     """Find or create the source row; a known file resumes at its committed offset.
 
-    A file is known when its name and fingerprint match a row. Anything else gets a new row
-    starting at offset 0 (a new stream, a rotated or rewritten file).
+    A file is known by its content (see ``labkit.identity``): the same first bytes as a stored
+    source, and at least as long as that source's committed offset. The same inode and then the
+    same name break ties. Ids in ``exclude`` (already claimed in this run) are never matched. A
+    match takes the file's current name, inode and (if longer now) fingerprint. Anything else
+    gets a new row starting at offset 0. Blocks on SQLite's write lock.
     """
-    dev, inode, fingerprint = identity if identity else (None, None, None)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        row = None
-        if kind == "file" and fingerprint is not None:
-            row = conn.execute(
-                "SELECT id, committed_offset FROM sources WHERE kind = 'file' AND name = ? "
-                "AND fingerprint = ? ORDER BY id DESC LIMIT 1",
-                (name, fingerprint),
-            ).fetchone()
-        if row:
+        match = _match_file(conn, name, identity, exclude) if identity and kind == "file" else None
+        dev, inode = (identity.dev, identity.inode) if identity else (None, None)
+        fp = identity.fingerprint() if identity else None
+        fp_len = len(identity.head) if identity else None
+        if match:
+            sid, committed = match
             conn.execute(
-                "UPDATE sources SET dev = ?, inode = ?, updated_at = ? WHERE id = ?",
-                (dev, inode, time.time(), row[0]),
+                "UPDATE sources SET name = ?, dev = ?, inode = ?, fingerprint = ?, fp_len = ?, "
+                "updated_at = ? WHERE id = ?",
+                (name, dev, inode, fp, fp_len, time.time(), sid),
             )
-            state = SourceState(row[0], name, row[1], fresh=False)
+            state = SourceState(sid, name, committed, fresh=False)
         else:
             cur = conn.execute(
-                "INSERT INTO sources (name, kind, format, dev, inode, fingerprint, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, kind, fmt, dev, inode, fingerprint, time.time()),
+                "INSERT INTO sources (name, kind, format, dev, inode, fingerprint, fp_len, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, kind, fmt, dev, inode, fp, fp_len, time.time()),
             )
             state = SourceState(cur.lastrowid, name, 0, fresh=True)
         conn.execute("COMMIT")

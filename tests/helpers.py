@@ -35,4 +35,13 @@ def rejects(db: Path) -> list[tuple]:
 
 
 def child_pids() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True) if p.is_running()}
+    """Live child processes, except multiprocessing's resource tracker (one per parent process,
+    started on first use and meant to live as long as the parent)."""
+    pids = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if p.is_running() and "resource_tracker" not in " ".join(p.cmdline()):
+                pids.add(p.pid)
+        except psutil.Error:
+            continue
+    return pids

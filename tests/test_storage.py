@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from labkit.batches import batch_from_rows
+from labkit.identity import file_identity
 from labkit.records import FIELDS
 from labkit.storage import (
     CommitConflict,
     connect,
-    file_identity,
     register_source,
     source_totals,
     store_batch,

@@ -8,36 +8,41 @@ sources and the rest of the pipeline; it does not make a single file faster to r
 from __future__ import annotations
 
 import asyncio
-import gzip
 import os
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 from labkit.chunks import LineChunker
 from labkit.formats import detect_format
+from labkit.identity import file_identity, open_log
 from labkit.sources.base import ReadContext
-from labkit.storage import file_identity
 
 __all__ = ["FileSource", "open_log", "sniff_format"]
 
-_GZIP_MAGIC = b"\x1f\x8b"
 
+def sniff_format(
+    path: str | os.PathLike, sample_bytes: int = 64 * 1024, *, partial_ok: bool = True
+) -> str | None:
+    """Detect a file's log format from its first lines (blocks on a small read).
 
-def open_log(path: str | os.PathLike) -> BinaryIO:
-    """Open a log for binary reading, transparently decompressing gzip (by magic bytes)."""
-    fh = open(path, "rb")  # noqa: SIM115 - returned to the caller
-    if fh.read(2) == _GZIP_MAGIC:
-        fh.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    fh.seek(0)
-    return fh
-
-
-def sniff_format(path: str | os.PathLike, sample_bytes: int = 64 * 1024) -> str:
-    """Detect a file's log format from its first bytes (blocks on a small read)."""
+    Returns None when there is nothing to go on yet: no complete non-empty line (and, with
+    ``partial_ok``, no recognisable unterminated one either). Raises ``ValueError`` naming the
+    file when its lines match no known format.
+    """
     with open_log(path) as fh:
-        return detect_format(fh.read(sample_bytes))
+        sample = fh.read(sample_bytes)
+    complete = sample[: sample.rfind(b"\n") + 1]
+    if not complete.strip():
+        if not (partial_ok and sample.strip()):
+            return None
+        try:
+            return detect_format(sample)
+        except ValueError:
+            return None
+    try:
+        return detect_format(complete)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}; give the format explicitly (--format)") from None
 
 
 class FileSource:
@@ -57,7 +62,9 @@ class FileSource:
         """Register, then read to the end. Cancelling stops between reads; the file is closed."""
         fmt = self.fmt
         if fmt == "auto":
-            fmt = await asyncio.to_thread(sniff_format, self.path)
+            fmt = await asyncio.to_thread(sniff_format, self.path, partial_ok=ctx.flush_partial)
+            if fmt is None:
+                return  # no complete line yet: nothing to read, nothing to register
         identity = await asyncio.to_thread(file_identity, self.path)
         state = await ctx.register(self.name, self.kind, fmt, identity)
         fh = await asyncio.to_thread(open_log, self.path)
