@@ -306,6 +306,7 @@ class Pipeline:
         self.running = True
         sampler = asyncio.create_task(self.recorder.run(), name="labkit-metrics")
         stages: list[asyncio.Task] = []
+        watcher: asyncio.Task | None = None
         error: BaseException | None = None
         cancelled = False
         try:
@@ -332,18 +333,18 @@ class Pipeline:
                     if t is not watcher and not t.cancelled() and t.exception() is not None:
                         raise t.exception()
                 if watcher in done:
-                    if self._drain:
-                        stages[0].cancel()  # stop reading; the rest drains
-                        self.read_ch.close()
-                        watcher = asyncio.create_task(asyncio.Event().wait())
-                    else:
+                    if not self._drain:
                         break
-            watcher.cancel()
+                    stages[0].cancel()  # stop reading; what was read drains through
+                    self.read_ch.close()
+                    watcher = asyncio.create_task(asyncio.Event().wait())  # wait for no more
         except asyncio.CancelledError:
             cancelled = True
         except BaseException as exc:
             error = exc
         finally:
+            if watcher is not None:
+                watcher.cancel()
             stopped = self._stop_requested.is_set() or cancelled or error is not None
             await asyncio.shield(self._shutdown(stages, sampler))
             self.running = False

@@ -192,3 +192,19 @@ def test_bad_settings_are_clear_errors(tmp_path: Path) -> None:
         PipelineConfig(paths=[], sources=[object()], writer="aiosqlite", output="sqlite").validate()
     with pytest.raises(ValueError, match="parsers"):
         PipelineConfig(paths=[], sources=[object()], parsers=0).validate()
+
+
+def test_stop_with_drain_stores_everything_already_read(big_dataset, tmp_path: Path) -> None:
+    pipeline = Pipeline(cfg(big_dataset.paths(), tmp_path / "d.db", batch_lines=2000))
+
+    def on_sample(s) -> None:
+        if s.lines_read > 30_000:
+            pipeline.stop(drain=True)
+
+    pipeline.subscribe(on_sample)
+    result = asyncio.run(pipeline.run())
+    assert result.stopped and result.abandoned == 0
+    assert 0 < result.lines_read < big_dataset.lines
+    assert result.stored + result.rejected == result.lines_read
+    stored = helpers.table(tmp_path / "d.db", "SELECT sum(lines) FROM sources")
+    assert stored == [(result.lines_read,)]
