@@ -10,6 +10,7 @@ PORT   ?= 8888
 DATA   ?= data/generated/default
 NB_TIMEOUT ?= 180
 PYTEST_ARGS ?=
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help lab test unit notebooks lint format data bench clean env check
 
@@ -24,7 +25,7 @@ help:
 env: $(STAMP)
 
 # Create the virtual environment with uv when it is on PATH, else with venv + pip.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml jupyter/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Concurrency Lab needs Python 3.11 or newer; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11 and retry.")'
 	@if command -v uv >/dev/null 2>&1; then \
 		echo "creating $(VENV) with uv"; \
@@ -36,6 +37,8 @@ $(STAMP): pyproject.toml
 		$(PY) -m pip install --quiet --upgrade pip && \
 		$(PY) -m pip install --quiet -e ".[$(EXTRAS)]" || exit 1; \
 	fi
+	@mkdir -p $(VENV)/share/jupyter/lab/settings
+	@cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
 check: $(STAMP)
@@ -48,7 +51,7 @@ data: $(STAMP)
 lab: $(STAMP) data
 	$(VENV)/bin/labkit check
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) \
-		--ServerApp.root_dir="$(CURDIR)" notebooks/00_welcome.ipynb
+		--ServerApp.root_dir="$(CURDIR)" $(ALLOW_ROOT) notebooks/00_welcome.ipynb
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
