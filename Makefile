@@ -77,6 +77,9 @@ test: lint unit notebooks
 bench: $(STAMP)
 	@mkdir -p bench-results
 	$(VENV)/bin/labkit bench --json-out bench-results/bench.json
+	$(PY) -m labkit.bench.dashboard --kernel --json > bench-results/dashboard.json
+	$(PY) -m labkit.bench.dask --json > bench-results/dask.json
+	@echo "JSON figures in bench-results/"
 
 clean:
 	rm -rf $(VENV) data/generated bench-results artifacts .pytest_cache .ruff_cache .hypothesis

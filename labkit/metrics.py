@@ -15,6 +15,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Imported here, on the importing thread: a first import of pandas inside the worker thread that
+# builds the result raced with plotly looking pandas up on the event loop's thread.
+import pandas as pd
+
 __all__ = ["Counters", "MetricsRecorder", "Sample"]
 
 
@@ -137,8 +141,6 @@ class MetricsRecorder:
         for _items, event in self._streams:
             event.set()
 
-    def dataframe(self):  # -> pandas.DataFrame (imported lazily: pandas is slow to import)
+    def dataframe(self) -> pd.DataFrame:
         """All samples as a DataFrame, one row per sample, indexed by ``t`` seconds."""
-        import pandas as pd
-
         return pd.DataFrame([s.as_dict() for s in self.samples]).set_index("t")
