@@ -38,6 +38,14 @@ __all__ = [
 ENGINES = ("local", "dask")
 
 
+def _split(data: bytes) -> list[bytes]:
+    """A chunk's lines without their newlines (the last one may lack it: a flushed partial)."""
+    lines = data.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
 def parse_lines_to_batch(
     source_id: int,
     seq: int,
@@ -58,11 +66,8 @@ def parse_lines_to_batch(
     rows: list[tuple] = []
     rejects: list[tuple] = []
     add_row = rows.append
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()  # data ends with a newline (always, except a flushed final line)
     offset = start
-    for line in lines:
+    for line in _split(data):
         result = parse(line, max_line=max_line)
         if type(result) is Reject:
             raw = line if len(line) <= max_line else line[: max_line + 1]
@@ -105,12 +110,9 @@ def poison_batch(
     Runs in the parent (no parsing, so it cannot crash the same way); the raw lines are kept in
     ``rejects`` so nothing is lost and the chunk can be replayed once the bug is fixed.
     """
-    lines = data.split(b"\n")
-    if lines and not lines[-1]:
-        lines.pop()
     rejects = []
     offset = start
-    for line in lines:
+    for line in _split(data):
         rejects.append((offset, "poison", detail, line[: max_line + 1]))
         offset += len(line) + 1
     return batch_from_rows(source_id, seq, start, end, [], rejects, output)

@@ -26,28 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labkit.bench.common import cached_dataset, fresh_db
+
 __all__ = ["format_figures", "main", "measure", "measure_async"]
-
-
-def _dataset(root: Path, lines: int, files: int, seed: int = 21):
-    from labkit.generate import generate_dataset, load_manifest
-
-    out = root / f"bench-dashboard-{lines}"
-    try:
-        manifest = load_manifest(out)
-        if manifest.lines == lines and manifest.seed == seed and len(manifest.files) == files:
-            return manifest
-    except (OSError, ValueError, KeyError):
-        pass
-    return generate_dataset(
-        out, files=files, lines=lines, formats="combined", seed=seed, bad_rate=0.001
-    )
-
-
-def _fresh(db: Path) -> Path:
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return db
 
 
 async def measure_async(
@@ -69,7 +50,7 @@ async def measure_async(
 
     root = Path(workdir) if workdir else generated_dir()
     root.mkdir(parents=True, exist_ok=True)
-    manifest = _dataset(root, lines, files)
+    manifest = cached_dataset(root / f"bench-dashboard-{lines}", lines, 21, files)
     paths = manifest.paths()
     parsers = parsers or usable_cpu_count()
     settings = {"parsers": parsers, "writers": 1, "readers": 4, "batch_lines": batch_lines}
@@ -97,7 +78,7 @@ async def measure_async(
     bare_db = root / "bench-dashboard-bare.db"
 
     async def bare() -> float:
-        config = PipelineConfig(paths=paths, db=_fresh(bare_db), **settings)
+        config = PipelineConfig(paths=paths, db=fresh_db(bare_db), **settings)
         result = await Pipeline(config).run()
         if result.stored != manifest.good:
             raise RuntimeError(f"bare run stored {result.stored}, expected {manifest.good}")
@@ -120,9 +101,9 @@ async def measure_async(
             d = await with_dashboard()
             b = await bare()
         pairs.append((b, d))
-    _fresh(bare_db)
+    fresh_db(bare_db)
     for db in dash.results["db"]:
-        _fresh(Path(db))
+        fresh_db(Path(db))
     bare_lps = statistics.median(b for b, _ in pairs)
     dash_lps = statistics.median(d for _, d in pairs)
     best_bare, best_dash = max(b for b, _ in pairs), max(d for _, d in pairs)

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from labkit.generate import generate_dataset
-from labkit.generate.manifest import Manifest, load_manifest
+from labkit.bench.common import cached_dataset, fresh_db
+from labkit.generate.manifest import Manifest
 from labkit.parser import ParsePool, ParserPool, parse_chunk
 from labkit.paths import generated_dir, small_mode
 from labkit.pipeline import PipelineConfig, run_pipeline_sync
@@ -48,22 +48,9 @@ ENGINE_RUNS = ("local", "dask", "dask_warm")
 
 def dataset(lines: int, seed: int = 7, root: Path | None = None, files: int = 4) -> Manifest:
     """A combined-format data set of ``lines`` lines (reused when already generated)."""
-    out = (root or generated_dir()) / f"bench-dask-{lines}-{seed}"
-    try:
-        manifest = load_manifest(out)
-        if manifest.lines == lines and all(p.is_file() for p in manifest.paths()):
-            return manifest
-    except (OSError, ValueError, KeyError):
-        pass
-    return generate_dataset(
-        out, files=files, lines=lines, formats="combined", seed=seed, bad_rate=0.001
+    return cached_dataset(
+        (root or generated_dir()) / f"bench-dask-{lines}-{seed}", lines, seed, files
     )
-
-
-def _fresh(db: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    return db
 
 
 def task_roundtrip_ms(pool: ParsePool, n: int = 100) -> float:
@@ -141,7 +128,7 @@ def compare_engines(
             for name in ENGINE_RUNS:
                 config = PipelineConfig(
                     paths=list(paths),
-                    db=_fresh(db),
+                    db=fresh_db(db),
                     parsers=workers,
                     batch_lines=batch_lines,
                     output=output,
@@ -173,7 +160,7 @@ def compare_engines(
     finally:
         if cluster is not None:
             cluster.close()
-        _fresh(db)
+        fresh_db(db)
     best = {
         name: max(r["lines_per_s"] for r in runs if r["engine"] == name) for name in ENGINE_RUNS
     }

@@ -18,29 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from labkit.bench.common import cached_dataset, fresh_db
+
 __all__ = ["add_parser", "run", "run_bench", "sqlite_ceiling"]
-
-
-def _fresh_db(path: Path) -> Path:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return path
-
-
-def _dataset(root: Path, lines: int, seed: int, files: int = 4):
-    from labkit.generate import generate_dataset
-    from labkit.generate.manifest import load_manifest
-
-    out = root / f"bench-{lines}"
-    try:
-        manifest = load_manifest(out)
-        if manifest.lines == lines and manifest.seed == seed:
-            return manifest
-    except (OSError, ValueError, KeyError):
-        pass
-    return generate_dataset(
-        out, files=files, lines=lines, formats="combined", seed=seed, bad_rate=0.001
-    )
 
 
 def sqlite_ceiling(paths: list[Path], db: Path, max_rows: int = 500_000) -> float:
@@ -56,7 +36,7 @@ def sqlite_ceiling(paths: list[Path], db: Path, max_rows: int = 500_000) -> floa
         if len(rows) >= max_rows:
             break
     rows = rows[:max_rows]
-    conn = connect(_fresh_db(db))
+    conn = connect(fresh_db(db))
     try:
         sid = register_source(conn, "ceiling", "file", "combined").id
         sql = insert_rows_sql(sid)
@@ -71,7 +51,7 @@ def sqlite_ceiling(paths: list[Path], db: Path, max_rows: int = 500_000) -> floa
 
 
 def _rss_run(db: Path, paths: list[Path], parsers: int, output: str) -> dict:
-    cmd = [sys.executable, "-m", "labkit.bench.rss", str(_fresh_db(db)), *map(str, paths)]
+    cmd = [sys.executable, "-m", "labkit.bench.rss", str(fresh_db(db)), *map(str, paths)]
     cmd += ["--parsers", str(parsers), "--output", output]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=1800)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -97,7 +77,7 @@ def run_bench(
     root.mkdir(parents=True, exist_ok=True)
     cpus = usable_cpu_count()
     parsers = parsers or cpus
-    manifest = _dataset(root, lines, seed)
+    manifest = cached_dataset(root / f"bench-{lines}", lines, seed)
     paths = manifest.paths()
     db = root / "bench.db"
     figures: dict = {"lines": lines, "cpus": cpus, "python": sys.version.split()[0]}
@@ -106,7 +86,7 @@ def run_bench(
     figures["parse_lps_per_core"] = round(parse["parse_lps"])
     figures["parse_floor_lps"] = round(parse["floor_lps"])
 
-    seq = run_sequential(paths, _fresh_db(db))
+    seq = run_sequential(paths, fresh_db(db))
     figures["sequential_lps"] = seq["lines_per_s"]
     figures["sequential_detail"] = {k: seq[k] for k in ("seconds", "read_s", "parse_s", "store_s")}
 
@@ -117,7 +97,7 @@ def run_bench(
     ]
     runs = []
     for setting in candidates:
-        result = run_pipeline_sync(PipelineConfig(paths=paths, db=_fresh_db(db), **setting))
+        result = run_pipeline_sync(PipelineConfig(paths=paths, db=fresh_db(db), **setting))
         if result.stored != manifest.good:
             raise RuntimeError(f"pipeline stored {result.stored}, manifest says {manifest.good}")
         runs.append({**setting, "lines_per_s": round(result.lines_per_s, 1)})
@@ -134,11 +114,11 @@ def run_bench(
     rss1 = _rss_run(db, paths, best["parsers"], best["output"])
     figures["peak_rss_mb"] = rss1["peak_rss_mb"]
     if rss_scale > 1:
-        big = _dataset(root, lines * rss_scale, seed)
+        big = cached_dataset(root / f"bench-{lines * rss_scale}", lines * rss_scale, seed)
         rss4 = _rss_run(db, big.paths(), best["parsers"], best["output"])
         figures[f"peak_rss_mb_{rss_scale}x"] = rss4["peak_rss_mb"]
         figures["rss_growth"] = round(rss4["peak_rss_mb"] / rss1["peak_rss_mb"], 3)
-    _fresh_db(db)
+    fresh_db(db)
     return figures
 
 
