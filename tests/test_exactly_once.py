@@ -57,7 +57,7 @@ def test_kill_9_at_random_moments_then_resume_stores_every_line_once(tmp_path: P
     kills = 0
     for _cycle in range(KILL_CYCLES):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 2.0))
+        time.sleep(rng.uniform(0.6, 1.6))
         if proc.poll() is not None:
             break
         children = psutil.Process(proc.pid).children(recursive=True)
