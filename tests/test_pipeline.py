@@ -144,24 +144,31 @@ def test_live_changes_of_worker_counts_take_effect(big_dataset, tmp_path: Path) 
     assert max(s.parse_in_flight for s in before) == 2
 
 
-def test_backpressure_keeps_work_in_flight_bounded(dataset, tmp_path: Path) -> None:
+def test_backpressure_keeps_work_in_flight_bounded(tmp_path: Path) -> None:
+    from labkit.generate import generate_dataset
+
+    # one format, no bad lines: chunks of about batch_lines lines each
+    data = generate_dataset(tmp_path / "d", files=2, lines=30_000, seed=8)
     config = cfg(
-        dataset.paths(),
+        data.paths(),
         tmp_path / "b.db",
         writer_latency_s=0.05,
         queue_size=2,
         metrics_interval=0.05,
+        batch_lines=500,
     )
     pipeline = Pipeline(config)
     gaps: list[int] = []
     pipeline.subscribe(lambda s: gaps.append(s.lines_read - s.stored - s.rejected))
     result = asyncio.run(pipeline.run())
-    assert result.stored == dataset.good
+    assert result.stored == data.good
     assert result.queues["read"].high_water <= 2
     assert result.queues["write"].high_water <= 2
-    # read but not stored: at most the queues plus the tasks in flight, never the whole input
-    bound = (2 + 2 + config.pool_size() + 1 + 2) * 1500
-    assert max(gaps) <= bound < dataset.lines
+    # Read but not stored: at most every slot a chunk can occupy (the formula of notebook 05,
+    # exercise 1), never the whole input.
+    chunks = 2 + 1 + (config.pool_size() + 1) + 1 + 2 + config.writers
+    biggest = 1.3 * result.lines_read / result.stages["parse"]["batches"]
+    assert max(gaps) <= chunks * biggest < data.lines / 2
 
 
 def test_sync_wrapper_works_inside_a_running_loop(dataset, tmp_path: Path) -> None:
