@@ -56,7 +56,6 @@ class ParsedBatch:
     rejects: list[tuple] | None = None
     payload: bytes | None = None
     parse_seconds: float = 0.0
-    attempts: int = 1
 
 
 def batch_from_rows(

@@ -111,6 +111,7 @@ class Pipeline:
         self._names: dict[int, str] = {}
         self._bytes_per_line = 200.0
         self.pool: ParsePool | None = None
+        self._read_ctx: ReadContext | None = None
         self.running = False
 
     # ----- control, from any thread -------------------------------------------------------
@@ -397,9 +398,7 @@ class Pipeline:
         try:
             while True:
                 try:
-                    batch = await fut
-                    batch.attempts = attempt
-                    return batch
+                    return await fut
                 except (asyncio.CancelledError, KeyboardInterrupt):
                     raise
                 except Exception as exc:
@@ -555,7 +554,7 @@ class Pipeline:
             abandoned=abandoned,
             per_source=per_source,
             stages={
-                "read": {"busy_s": self._read_ctx.read_seconds[0] if self._has_ctx() else 0.0},
+                "read": {"busy_s": self._read_ctx.read_seconds[0] if self._read_ctx else 0.0},
                 "parse": {
                     "busy_s": c.parse_busy_s,
                     "batches": c.batches_parsed,
@@ -579,9 +578,6 @@ class Pipeline:
         if problems:
             raise AccountingError("lines went missing:\n  " + "\n  ".join(problems))
         return result
-
-    def _has_ctx(self) -> bool:
-        return hasattr(self, "_read_ctx")
 
 
 async def run_pipeline(

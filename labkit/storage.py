@@ -14,7 +14,6 @@ import sqlite3
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 
 from labkit.batches import ParsedBatch
 from labkit.identity import FileIdentity
@@ -30,7 +29,6 @@ __all__ = [
     "connect",
     "insert_rejects_sql",
     "insert_rows_sql",
-    "open_readonly",
     "register_source",
     "source_totals",
     "store_batch",
@@ -258,8 +256,3 @@ def source_totals(conn: sqlite3.Connection) -> dict[int, tuple[int, int, int, in
         r[0]: tuple(r[1:])
         for r in conn.execute("SELECT id, committed_offset, lines, stored, rejected FROM sources")
     }
-
-
-def open_readonly(path: str | os.PathLike) -> sqlite3.Connection:
-    """A read-only connection for queries while a run may be writing (WAL lets readers in)."""
-    return sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import pickle
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
+from formats.shared import as_reject, as_row
 from labkit.formats import jsonl
-from labkit.records import FIELDS, Reject
+from labkit.records import Reject
 
 parse = jsonl.parse
 
@@ -24,17 +26,8 @@ def line_of(**fields: object) -> bytes:
     return json.dumps(fields).encode()
 
 
-def row(line: bytes) -> dict:
-    result = parse(line)
-    assert type(result) is tuple, result
-    assert len(result) == len(FIELDS)
-    return dict(zip(FIELDS, result, strict=True))
-
-
-def reject(line: bytes, **kwargs: int) -> Reject:
-    result = parse(line, **kwargs)
-    assert type(result) is Reject, result
-    return result
+row = partial(as_row, parse)
+reject = partial(as_reject, parse)
 
 
 def test_nginx_json_exact_fields() -> None:

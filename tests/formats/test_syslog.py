@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pickle
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
+from formats.shared import as_reject, as_row
 from labkit.formats import syslog
-from labkit.records import FIELDS, Reject
 
 parse = syslog.parse
 
@@ -19,17 +20,8 @@ def epoch(*args: int) -> int:
     return int(datetime(*args, tzinfo=UTC).timestamp())
 
 
-def row(line: bytes, **kwargs: int | None) -> dict:
-    result = parse(line, **kwargs)
-    assert type(result) is tuple, result
-    assert len(result) == len(FIELDS)
-    return dict(zip(FIELDS, result, strict=True))
-
-
-def reject(line: bytes, **kwargs: int | None) -> Reject:
-    result = parse(line, **kwargs)
-    assert type(result) is Reject, result
-    return result
+row = partial(as_row, parse)
+reject = partial(as_reject, parse)
 
 
 def test_auth_log_exact_fields() -> None:
